@@ -501,6 +501,11 @@ def _torch_threads(count: int | None) -> Iterator[None]:
 
 def _empty_spotlight_error(step: int, mass: float, kernel: str,
                            init_mean: str) -> SpotlightError:
+    if math.isnan(mass):
+        return SpotlightError(
+            f"the objective became NaN at step {step} (the kernel mass is NaN: the spotlight's "
+            "parameters diverged); try a smaller learning_rate"
+        )
     if step == 0 and init_mean != "centroid":
         return SpotlightError(
             f"the starting spotlight holds no examples (kernel mass {mass:g} with the {kernel} "

@@ -51,11 +51,13 @@ def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
         raise SpotlightError(f"{path}: {what} file not found")
     if path.is_dir():
         raise SpotlightError(f"{path}: is a folder, expected a {what} .npz file")
+    if not zipfile.is_zipfile(path):
+        raise SpotlightError(f"{path}: not a readable .npz {what} file (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
     except ValueError as error:
-        if "allow_pickle" in str(error) or "pickle" in str(error).lower():
+        if "pickle" in str(error).lower():
             raise SpotlightError(
                 f"{path}: holds pickled Python objects; only plain arrays are read"
             ) from None
@@ -66,7 +68,9 @@ def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
 
 def _require(arrays: dict[str, np.ndarray], key: str, path: Path, what: str) -> np.ndarray:
     if key not in arrays:
-        raise SpotlightError(f"{path}: not a {what} file (no {key!r} array; has {sorted(arrays)})")
+        raise SpotlightError(
+            f"{path}: not a valid {what} file (no {key!r} array; it has {sorted(arrays)})"
+        )
     return arrays[key]
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import types
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     # Run as a file: import from the repository root rather than from this folder, whose
@@ -21,6 +23,7 @@ if __package__ in (None, ""):
 import numpy as np
 import torch
 
+from spotlight.device import resolve_device
 from spotlight.errors import SpotlightError
 from spotlight.optimizer import KERNELS, run_spotlight
 from spotlight.results import InferenceResults, SpotlightResults
@@ -78,6 +81,7 @@ def _existing_npz(path: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        device = resolve_device(args.device)
         inference = InferenceResults.load(args.inference_path)
         n = len(inference)
         past = []
@@ -103,33 +107,36 @@ def main(argv: list[str] | None = None) -> int:
             raise SpotlightError(
                 f"{args.inference_path}: --prediction_coeff needs outputs; it has none"
             )
-        results = run_spotlight(
-            inference.embeddings,
-            inference.losses,
-            args.min_weight,
-            kernel=args.kernel,
-            spherical=args.spherical,
-            num_steps=args.num_steps,
-            learning_rate=args.learning_rate,
-            lr_patience=args.lr_patience,
-            lr_factor=args.lr_factor,
-            barrier_min_x=args.barrier_min_x,
-            barrier_scale=args.barrier_scale,
-            past_weights=past,
-            top_components=args.top_components,
-            flip_objective=args.flip_objective,
-            counts=counts,
-            labels=inference.labels,
-            label_coeff=args.label_coeff,
-            predictions=inference.outputs,
-            prediction_coeff=args.prediction_coeff,
-            init_mean=args.init_mean,
-            device=args.device,
-            dtype=getattr(torch, args.dtype),
-            seed=args.seed,
-            progress=not args.quiet,
-            print_every=args.print_every,
-        )
+        try:
+            results = run_spotlight(
+                    inference.embeddings,
+                inference.losses,
+                args.min_weight,
+                kernel=args.kernel,
+                spherical=args.spherical,
+                num_steps=args.num_steps,
+                learning_rate=args.learning_rate,
+                lr_patience=args.lr_patience,
+                lr_factor=args.lr_factor,
+                barrier_min_x=args.barrier_min_x,
+                barrier_scale=args.barrier_scale,
+                past_weights=past,
+                top_components=args.top_components,
+                flip_objective=args.flip_objective,
+                counts=counts,
+                labels=inference.labels,
+                label_coeff=args.label_coeff,
+                predictions=inference.outputs,
+                prediction_coeff=args.prediction_coeff,
+                init_mean=args.init_mean,
+                device=device,
+                dtype=getattr(torch, args.dtype),
+                seed=args.seed,
+                progress=not args.quiet,
+                print_every=args.print_every,
+            )
+        except SpotlightError as error:  # about this file's data: say which file
+            raise SpotlightError(f"{args.inference_path}: {error}") from None
         results.settings["inference_path"] = str(args.inference_path)
         results.settings["past_weights"] = list(args.past_weights)
         path = results.save(args.output_path)
@@ -148,5 +155,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+class _CallableModule(types.ModuleType):
+    """Importing this module rebinds the package attribute `spotlight.run_spotlight` (the
+    API function) to the module; calling the module runs the function, so both keep working."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> SpotlightResults:
+        return run_spotlight(*args, **kwargs)
+
+
 if __name__ == "__main__":
     sys.exit(main())
+else:
+    sys.modules[__name__].__class__ = _CallableModule
