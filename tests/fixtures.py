@@ -74,3 +74,76 @@ def write_recbole_wheel(folder: Path, wheel_path: Path) -> Path:
         for suffix, lines in (("inter", inter), ("user", user), ("item", item)):
             archive.writestr(prefix + suffix, "\n".join(lines) + "\n")
     return wheel_path
+
+
+# --------------------------------------------------------------------------- images
+
+
+def _save_image(path: Path, array: np.ndarray, mode: str) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array.astype(np.uint8), mode=mode).save(path, quality=90)
+
+
+def write_tiny_fairface(root: Path, per_race: tuple[int, int] = (4, 3), size: int = 48,
+                        seed: int = 0) -> Path:
+    """A FairFace folder: fairface_label_{train,val}.csv in the real format (file, age,
+    gender, race, service_test) and JPEGs under train/ and val/. Women's images are
+    brighter, so a model can learn the task a little."""
+    from spotlight.vision import FAIRFACE_AGES, FAIRFACE_GENDERS, FAIRFACE_RACES
+
+    rng = np.random.default_rng(seed)
+    folder = root / "fairface"
+    for split, count in zip(("train", "val"), per_race, strict=True):
+        lines = ["file,age,gender,race,service_test"]
+        number = 0
+        for race in FAIRFACE_RACES:
+            for _ in range(count):
+                number += 1
+                gender = FAIRFACE_GENDERS[number % 2]
+                base = 150 if gender == "Female" else 90
+                pixels = rng.normal(base, 30, size=(size, size, 3)).clip(0, 255)
+                _save_image(folder / split / f"{number}.jpg", pixels, "RGB")
+                age = FAIRFACE_AGES[number % len(FAIRFACE_AGES)]
+                lines.append(f"{split}/{number}.jpg,{age},{gender},{race},{number % 3 == 0}")
+        (folder / f"fairface_label_{split}.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def write_tiny_xray(root: Path, per_class: int = 6, seed: int = 0) -> Path:
+    """Kaggle's chest-xray-pneumonia layout with grayscale JPEGs of varying sizes."""
+    rng = np.random.default_rng(seed)
+    folder = root / "xray"
+    for split in ("train", "test", "val"):
+        for label, name in enumerate(("NORMAL", "PNEUMONIA")):
+            for number in range(per_class):
+                height, width = rng.integers(120, 260, size=2)
+                pixels = rng.normal(80 + 60 * label, 25, size=(height, width)).clip(0, 255)
+                prefix = "IM" if label == 0 else "person"
+                _save_image(folder / split / name / f"{prefix}-{number:04d}.jpeg", pixels, "L")
+    return folder
+
+
+IMAGENET_CLASSES = {"n01440764": ("tench", "Tinca tinca"),
+                    "n01443537": ("goldfish", "Carassius auratus"),
+                    "n01484850": ("great white shark", "white shark")}
+
+
+def write_tiny_imagenet(root: Path, per_class: int = 3, seed: int = 0) -> Path:
+    """What torchvision.datasets.ImageNet reads once its devkit is parsed: meta.bin
+    (torch.save of (wnid -> class names, validation wnids)) and val/<wnid>/*.JPEG."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    folder = root / "imagenet"
+    val_wnids = []
+    number = 0
+    for wnid in IMAGENET_CLASSES:
+        for _ in range(per_class):
+            number += 1
+            val_wnids.append(wnid)
+            pixels = rng.integers(0, 256, size=(40, 52, 3))
+            _save_image(folder / "val" / wnid / f"ILSVRC2012_val_{number:08d}.JPEG", pixels, "RGB")
+    torch.save((dict(IMAGENET_CLASSES), val_wnids), folder / "meta.bin")
+    return folder
