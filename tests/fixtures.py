@@ -147,3 +147,91 @@ def write_tiny_imagenet(root: Path, per_class: int = 3, seed: int = 0) -> Path:
             _save_image(folder / "val" / wnid / f"ILSVRC2012_val_{number:08d}.JPEG", pixels, "RGB")
     torch.save((dict(IMAGENET_CLASSES), val_wnids), folder / "meta.bin")
     return folder
+
+
+# --------------------------------------------------------------------------- text
+
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+AMAZON_WORDS = {1: ["great", "love", "excellent", "works", "perfect"],
+                0: ["bad", "terrible", "broken", "waste", "awful"]}
+TOPICS = {"Whales": ("the blue whale is the largest animal ever known . it lives in every "
+                     "ocean and eats krill .", [("what is the largest animal ?", "blue whale"),
+                                                ("what does it eat ?", "krill")]),
+          "Volcanoes": ("a volcano erupts when magma rises to the surface . mount etna is in "
+                        "sicily .", [("where is mount etna ?", "sicily"),
+                                     ("what rises to the surface ?", "magma")]),
+          "Chess": ("chess is played on a board of sixty four squares . the queen is the "
+                    "strongest piece .", [("what is the strongest piece ?", "the queen"),
+                                          ("how many squares ?", "sixty four")])}
+
+
+def _vocabulary(texts) -> dict[str, int]:
+    words = sorted({word for text in texts for word in text.lower().split()})
+    return {token: index for index, token in enumerate(SPECIALS + words)}
+
+
+def amazon_reviews(n: int = 40, seed: int = 0) -> dict[str, list]:
+    rng = np.random.default_rng(seed)
+    rows = {"label": [], "title": [], "content": []}
+    for i in range(n):
+        label = i % 2
+        words = list(rng.choice(AMAZON_WORDS[label], size=3)) + ["the", "product"]
+        if i % 7 == 0:  # some reviews that say the opposite of their label
+            words += list(rng.choice(AMAZON_WORDS[1 - label], size=2))
+        rows["label"].append(label)
+        rows["title"].append(f"review {i}")
+        rows["content"].append(" ".join(words[j] for j in rng.permutation(len(words))))
+    return rows
+
+
+def squad_examples(long_context_words: int = 400) -> dict[str, list]:
+    rows = {"id": [], "title": [], "context": [], "question": [], "answers": []}
+    for title, (context, pairs) in TOPICS.items():
+        for question, answer in pairs:
+            rows["id"].append(f"{title.lower()}-{len(rows['id'])}")
+            rows["title"].append(title)
+            rows["context"].append(context)
+            rows["question"].append(question)
+            rows["answers"].append({"text": [answer], "answer_start": [context.index(answer)]})
+    long_context = " ".join(["the queen is strong ."] * (long_context_words // 5))
+    rows["id"].append("too-long")
+    rows["title"].append("Chess")
+    rows["context"].append(long_context)
+    rows["question"].append("what is the strongest piece ?")
+    rows["answers"].append({"text": ["the queen"], "answer_start": [0]})
+    return rows
+
+
+def text_tokenizer(texts):
+    """A word-level BERT tokenizer over ``texts``' words (built with vocab=, which
+    transformers 5 honours; vocab_file= is ignored there)."""
+    from transformers import DistilBertTokenizer
+
+    return DistilBertTokenizer(vocab=_vocabulary(texts))
+
+
+def write_tiny_text_domains(data: Path, models: Path, seed: int = 0) -> None:
+    """$DATA_DIR/amazon and /squad as saved DatasetDicts; $MODEL_DIR/amazon as a hub cache
+    folder and $MODEL_DIR/squad as a save_pretrained folder, each a tiny random DistilBERT."""
+    import torch
+    from datasets import Dataset, DatasetDict
+    from transformers import (
+        DistilBertConfig,
+        DistilBertForQuestionAnswering,
+        DistilBertForSequenceClassification,
+    )
+
+    torch.manual_seed(seed)
+    reviews, squad = amazon_reviews(seed=seed), squad_examples()
+    DatasetDict({"train": Dataset.from_dict(reviews)}).save_to_disk(str(data / "amazon"))
+    DatasetDict({"validation": Dataset.from_dict(squad)}).save_to_disk(str(data / "squad"))
+    texts = reviews["content"] + squad["context"] + squad["question"]
+    tokenizer = text_tokenizer(texts)
+    config = DistilBertConfig(vocab_size=len(tokenizer.get_vocab()), dim=32, n_layers=1,
+                              n_heads=2, hidden_dim=64, max_position_embeddings=512)
+    snapshot = (models / "amazon" / "models--distilbert-base-uncased-finetuned-sst-2-english"
+                / "snapshots" / "0123abcd")
+    DistilBertForSequenceClassification(config).save_pretrained(snapshot)
+    tokenizer.save_pretrained(snapshot)
+    DistilBertForQuestionAnswering(config).save_pretrained(models / "squad")
+    tokenizer.save_pretrained(models / "squad")
