@@ -173,3 +173,212 @@ def summarize_spotlight(weights: np.ndarray, losses: np.ndarray,
             lines.append(f"  {name:<{width}}  {value:<{value_width}}  {inside:6.1%}  "
                          f"{overall:7.1%}  {ratio:4.2f}x")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class DomainResults:
+    """A domain's inference results and its spotlights, loaded for a notebook section."""
+
+    def __init__(self, name: str, inference, spotlights: list) -> None:
+        self.name = name
+        self.inference = inference
+        self.spotlights = spotlights
+
+    @property
+    def metadata(self) -> dict[str, np.ndarray]:
+        return self.inference.metadata
+
+
+def load_domain(name: str, results_dir, outputs_dir, inference_stem: str,
+                spotlight_stem: str, count: int = 5) -> DomainResults | None:
+    """Load ``results_dir/inference_stem.npz`` and ``outputs_dir/spotlight_stem_{1..count}.npz``;
+    if any is missing or unreadable, print one line saying what and return None."""
+    from pathlib import Path
+
+    from spotlight.results import InferenceResults, SpotlightResults
+
+    inference_path = Path(results_dir) / f"{inference_stem}.npz"
+    spotlight_paths = [Path(outputs_dir) / f"{spotlight_stem}_{i}.npz"
+                       for i in range(1, count + 1)]
+    missing = [str(p) for p in [inference_path, *spotlight_paths] if not p.is_file()]
+    if missing:
+        print(f"{name}: skipped: {missing[0]} not found"
+              + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+        return None
+    try:
+        inference = InferenceResults.load(inference_path)
+        spotlights = [SpotlightResults.load(path) for path in spotlight_paths]
+        for path, spotlight in zip(spotlight_paths, spotlights, strict=True):
+            if len(spotlight) != len(inference):
+                raise SpotlightError(f"{path}: {len(spotlight)} weights for "
+                                     f"{len(inference)} examples")
+    except SpotlightError as error:
+        print(f"{name}: skipped: {error}")
+        return None
+    return DomainResults(name, inference, spotlights)
+
+
+def enrichment_by_spotlight(domain: DomainResults, attribute: str, top: int = 5,
+                            names: Sequence[str] | None = None) -> pd.DataFrame:
+    """For each spotlight, the ``top`` values of ``attribute`` most over-represented in it,
+    side by side ("value (inside / overall)"); ``names`` marks a multi-hot attribute."""
+    columns = {}
+    for number, spotlight in enumerate(domain.spotlights, start=1):
+        values = domain.metadata[attribute]
+        table = (multi_hot_enrichment(values, names, spotlight.weights) if names is not None
+                 else categorical_enrichment(values, spotlight.weights))
+        columns[f"spotlight {number}"] = [
+            f"{row.value} ({row.share_inside:.0%} / {row.share_overall:.0%})"
+            for row in table.head(top).itertuples()]
+    return pd.DataFrame({key: pd.Series(value) for key, value in columns.items()})
+
+
+def spotlight_overview(domain: DomainResults) -> pd.DataFrame:
+    """Per spotlight: kernel mass, effective size, mean loss inside vs overall."""
+    losses = domain.inference.losses
+    rows = []
+    for number, spotlight in enumerate(domain.spotlights, start=1):
+        rows.append({"spotlight": number, "kernel mass": round(spotlight.total_weight, 1),
+                     "effective size": round(effective_size(spotlight.weights)),
+                     "mean loss inside": round(weighted_mean(losses, spotlight.weights), 4),
+                     "mean loss overall": round(float(np.mean(losses)), 4)})
+    return pd.DataFrame(rows).set_index("spotlight")
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def plot_optimisation(spotlight, title: str = ""):
+    """The objective, the kernel mass against its target, and the learning rate per step."""
+    import matplotlib.pyplot as plt
+
+    history = spotlight.history
+    steps = np.arange(1, len(history["objective"]) + 1)
+    figure, axes = plt.subplots(1, 3, figsize=(13, 3.2))
+    axes[0].plot(steps, history["objective"])
+    axes[0].set_title("objective")
+    axes[1].plot(steps, history["total_weight"], label="kernel mass")
+    target = spotlight.settings.get("min_weight_count")
+    if target is not None:
+        axes[1].axhline(target, color="k", linestyle="--", label="minimum size S")
+        axes[1].axhline(1.05 * target, color="grey", linestyle=":", label="1.05 S")
+    axes[1].set_yscale("log")
+    axes[1].legend()
+    axes[1].set_title("spotlight size")
+    axes[2].plot(steps, history["lr"])
+    axes[2].set_yscale("log")
+    axes[2].set_title("learning rate")
+    for axis in axes:
+        axis.set_xlabel("step")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_embedding_pca(embeddings: np.ndarray, losses: np.ndarray, spotlights: Sequence,
+                       max_points: int = 5000, seed: int = 0):
+    """2-D PCA of the embeddings coloured by loss, with each spotlight's highest-weighted
+    examples outlined."""
+    import matplotlib.pyplot as plt
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(seed)
+    shown = rng.permutation(len(losses))[:max_points]
+    points = PCA(n_components=2, random_state=seed).fit(embeddings[shown]).transform(embeddings)
+    figure, axis = plt.subplots(figsize=(6.5, 5.5))
+    scatter = axis.scatter(points[shown, 0], points[shown, 1], c=losses[shown], s=4,
+                           cmap="viridis", vmax=np.quantile(losses, 0.99))
+    figure.colorbar(scatter, ax=axis, label="loss")
+    for number, spotlight in enumerate(spotlights, start=1):
+        top = top_examples(spotlight.weights, max(1, int(spotlight.total_weight)))
+        axis.scatter(points[top, 0], points[top, 1], s=14, facecolors="none",
+                     edgecolors=f"C{number}", linewidths=0.7, label=f"spotlight {number}")
+    axis.legend(loc="best", fontsize=8)
+    axis.set_title("embeddings (PCA), coloured by loss")
+    axis.set_xlabel("PC 1")
+    axis.set_ylabel("PC 2")
+    figure.tight_layout()
+    return figure
+
+
+def image_grid(images: Sequence, captions: Sequence[str], columns: int = 6,
+               title: str = ""):
+    """A grid of images (arrays or PIL images; grayscale shown in gray) with captions."""
+    import matplotlib.pyplot as plt
+
+    rows = max(1, -(-len(images) // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.5 * rows))
+    for axis in np.atleast_1d(axes).ravel():
+        axis.axis("off")
+    cells = np.atleast_1d(axes).ravel()[:len(images)]
+    for axis, image, caption in zip(cells, images, captions, strict=True):
+        array = np.asarray(image)
+        axis.imshow(array, cmap="gray" if array.ndim == 2 else None)
+        axis.set_title(caption, fontsize=8)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def top_table(domain: DomainResults, spotlight_number: int, columns: Sequence[str],
+              k: int = 10, max_text: int = 120) -> pd.DataFrame:
+    """The k highest-weighted examples of one spotlight: weight, loss and ``columns``
+    (long texts cut to ``max_text`` characters)."""
+    spotlight = domain.spotlights[spotlight_number - 1]
+    top = top_examples(spotlight.weights, k)
+    table = pd.DataFrame({"example": top, "weight": spotlight.weights[top],
+                          "loss": domain.inference.losses[top]})
+    for column in columns:
+        values = domain.metadata[column][top]
+        if values.dtype.kind == "U":
+            values = [text if len(text) <= max_text else text[:max_text - 1] + "…"
+                      for text in values]
+        table[column] = list(values)
+    return table.set_index("example")
+
+
+def top_images(domain: DomainResults, spotlight_number: int, image_root, k: int = 12,
+               file_column: str = "file", columns: int = 6):
+    """A grid of one spotlight's k highest-weighted images with true and predicted class
+    and loss; prints one line and returns None when the image files are not here."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    spotlight = domain.spotlights[spotlight_number - 1]
+    top = top_examples(spotlight.weights, k)
+    classes = domain.inference.info.get("classes") or []
+    images, captions = [], []
+    for index in top:
+        path = Path(str(domain.metadata[file_column][index]))
+        if not path.is_absolute() and not path.exists():
+            path = Path(image_root) / path
+        if not path.is_file():
+            print(f"{domain.name}: images not shown: {path} not found (set DATA_DIR)")
+            return None
+        with Image.open(path) as image:
+            images.append(image.copy())
+        label = int(domain.inference.labels[index])
+        predicted = int(np.argmax(domain.inference.outputs[index]))
+        label_name = classes[label] if label < len(classes) else str(label)
+        predicted_name = classes[predicted] if predicted < len(classes) else str(predicted)
+        captions.append(f"{label_name} -> {predicted_name}\n"
+                        f"loss {domain.inference.losses[index]:.2f}")
+    return image_grid(images, captions, columns=columns,
+                      title=f"{domain.name}: spotlight {spotlight_number}, top {k}")
+
+
+# Coarse ImageNet groups by class index, as in "Restricted ImageNet" (Tsipras et al., 2019).
+IMAGENET_SUPERCLASSES = {"dog": (151, 268), "cat": (281, 285), "frog": (30, 32),
+                         "turtle": (33, 37), "bird": (80, 100), "primate": (365, 382),
+                         "fish": (389, 397), "crab": (118, 121), "insect": (300, 319)}
+
+
+def imagenet_superclasses(labels: np.ndarray) -> np.ndarray:
+    """A coarse group per ImageNet class index; classes outside the groups are 'other'."""
+    groups = np.full(len(labels), "other", dtype=object)
+    for name, (low, high) in IMAGENET_SUPERCLASSES.items():
+        groups[(labels >= low) & (labels <= high)] = name
+    return groups.astype(str)
