@@ -52,6 +52,7 @@ def run_inference(
     embedding_of: Callable[[torch.Tensor], torch.Tensor] = lambda captured: captured,
     desc: str = "inference",
     total: int | None = None,
+    progress: bool = True,
 ) -> dict[str, np.ndarray]:
     """Run ``model`` (eval mode, no grad) over ``batches``; return numpy arrays
     'embeddings' (the input of ``layer``, through ``embedding_of``), 'outputs', 'losses',
@@ -60,7 +61,7 @@ def run_inference(
     parts: dict[str, list[np.ndarray]] = {key: [] for key in
                                           ("embeddings", "outputs", "losses", "labels", "indices")}
     with torch.no_grad(), capture_input(layer) as captured:
-        for batch in tqdm(batches, desc=desc, unit="batch", total=total):
+        for batch in tqdm(batches, desc=desc, unit="batch", total=total, disable=not progress):
             outputs, losses, labels, indices = step(model, batch, device)
             if len(captured) != 1:
                 raise RuntimeError(f"the hooked layer ran {len(captured)} times in one batch; "
