@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from spotlight import run_spotlight, run_spotlights
 from spotlight.planted import (
@@ -101,6 +102,9 @@ def main() -> None:
                         help="one alpha per kind, 2 seeds, 1000 steps (the CI version)")
     parser.add_argument("--output_dir", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
+    # Small models and problems: one thread is several times faster than two here (thread
+    # start-up costs more than the work), and runs repeat exactly.
+    torch.set_num_threads(1)
     alphas, seeds, steps = ALPHAS, args.seeds, args.steps
     if args.quick:
         alphas, seeds, steps = QUICK_ALPHAS, 2, 1000
