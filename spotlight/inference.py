@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 # step(model, batch, device) -> (outputs, losses, labels, indices) for one batch; outputs are
 # what the results file stores per example (class probabilities for a classifier).

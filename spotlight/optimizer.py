@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from spotlight.device import resolve_device
 from spotlight.errors import SpotlightError

@@ -11,9 +11,10 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -22,26 +23,39 @@ from spotlight.errors import SpotlightError
 META_PREFIX = "meta__"
 
 
-def save_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
-    """Write ``arrays`` to ``path`` (.npz) via a temporary file and a rename."""
-    path = Path(path)
-    if path.suffix != ".npz":
-        path = path.with_name(path.name + ".npz")
+def _default_file_mode() -> int:
+    """The mode a plain open() would give a new file (mkstemp's files are private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_atomic(path: Path, write: Callable[[BinaryIO], None]) -> Path:
+    """Call ``write`` on a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    for name, array in arrays.items():
-        if np.asarray(array).dtype == object:
-            raise SpotlightError(
-                f"{path}: array {name!r} has dtype object; it cannot be saved without pickle"
-            )
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+            write(handle)
+        os.chmod(tmp_name, _default_file_mode())
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return path
+
+
+def save_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
+    """Write ``arrays`` to ``path`` (.npz) via a temporary file and a rename."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
+    for name, array in arrays.items():
+        if np.asarray(array).dtype == object:
+            raise SpotlightError(
+                f"{path}: array {name!r} has dtype object; it cannot be saved without pickle"
+            )
+    return write_atomic(path, lambda handle: np.savez(handle, **arrays))
 
 
 def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
