@@ -16,7 +16,7 @@ import sys
 import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,8 +45,8 @@ ENCODING = "latin-1"
 # --------------------------------------------------------------------------- reading
 
 
-def read_ratings(path: Path) -> np.ndarray:
-    """(n, 4) int64 array of user, item, rating, timestamp from a u.data-style file."""
+def _read_rows(path: Path, separator: str, columns: Sequence[str]) -> list[list[str]]:
+    """The non-blank lines of a latin-1 GroupLens file, split into ``len(columns)`` fields."""
     try:
         text = path.read_text(encoding=ENCODING)
     except FileNotFoundError:
@@ -55,19 +55,26 @@ def read_ratings(path: Path) -> np.ndarray:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        fields = line.split("\t")
-        if len(fields) != 4:
+        fields = line.split(separator)
+        if len(fields) != len(columns):
             raise SpotlightError(
-                f"{path}: line {number} has {len(fields)} tab-separated fields, expected 4 "
-                "(user item rating timestamp)"
+                f"{path}: line {number} has {len(fields)} "
+                f"{'tab' if separator == chr(9) else repr(separator)}-separated fields, "
+                f"expected {len(columns)} ({' '.join(columns)})"
             )
-        try:
-            rows.append([int(field) for field in fields])
-        except ValueError:
-            raise SpotlightError(f"{path}: line {number} is not four integers: {line!r}") from None
+        rows.append(fields)
     if not rows:
-        raise SpotlightError(f"{path}: holds no ratings")
-    return np.asarray(rows, dtype=np.int64)
+        raise SpotlightError(f"{path}: holds no rows")
+    return rows
+
+
+def read_ratings(path: Path) -> np.ndarray:
+    """(n, 4) int64 array of user, item, rating, timestamp from a u.data-style file."""
+    rows = _read_rows(path, "\t", ("user", "item", "rating", "timestamp"))
+    try:
+        return np.asarray(rows, dtype=np.int64)
+    except ValueError:
+        raise SpotlightError(f"{path}: holds a rating line that is not four integers") from None
 
 
 def read_users(path: Path) -> pd.DataFrame:
@@ -92,22 +99,7 @@ def read_items(path: Path) -> pd.DataFrame:
 
 
 def _read_pipe_table(path: Path, columns: list[str]) -> pd.DataFrame:
-    try:
-        text = path.read_text(encoding=ENCODING)
-    except FileNotFoundError:
-        raise SpotlightError(f"{path}: file not found") from None
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        fields = line.split("|")
-        if len(fields) != len(columns):
-            raise SpotlightError(
-                f"{path}: line {number} has {len(fields)} '|'-separated fields, "
-                f"expected {len(columns)}"
-            )
-        rows.append(fields)
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(_read_rows(path, "|", columns), columns=columns)
     try:
         frame[columns[0]] = frame[columns[0]].astype(int)
     except ValueError:

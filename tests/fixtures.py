@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from spotlight.movielens import GENRES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_command(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT,
+                timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run a project command as a user would, with extra environment variables."""
+    return subprocess.run(args, cwd=cwd, env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
+
 
 OCCUPATIONS = ["student", "engineer", "writer", "artist", "retired", "other"]
 TITLES = ["Misérables, Les (1995)", "Toy Story (1995)", "Cité des enfants perdus, La (1995)",

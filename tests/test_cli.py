@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +12,8 @@ import torch
 from spotlight import InferenceResults, SpotlightResults
 from spotlight.run_spotlight import main
 from spotlight.synthetic import make_planted_clusters, precision_at_k
+from tests.fixtures import run_command
 
-ROOT = Path(__file__).resolve().parent.parent
 QUICK = ["--spherical", "--learning_rate", "1e-2", "--lr_patience", "10", "--num_steps", "600",
          "--quiet"]
 
@@ -32,9 +30,8 @@ def inference_file(tmp_path_factory):
     return path, data
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+def _run(*args: str):
+    return run_command([sys.executable, *args])
 
 
 def test_script_and_module_forms_chain(inference_file, tmp_path):

@@ -3,10 +3,7 @@ five-spotlight script and its summary."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,14 +13,7 @@ from spotlight import InferenceResults, SpotlightResults
 from spotlight.checkpoints import load_checkpoint
 from spotlight.models import FactorizedAutoencoder
 from spotlight.movielens import GENRES, prepare_ml100k
-from tests.fixtures import write_tiny_ml100k, zip_folder
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _run(args, env, cwd=ROOT):
-    return subprocess.run(args, cwd=cwd, env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=600)
+from tests.fixtures import ROOT, run_command, write_tiny_ml100k, zip_folder
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +31,8 @@ def workspace(tmp_path_factory):
 
 def test_prepare_command_reports_wrong_size(workspace, tmp_path):
     root, env = workspace
-    done = _run([sys.executable, "prepare_movielens.py", "--zip", str(root / "ml-100k.zip"),
-                 "--no_download", "--data_dir", str(tmp_path)],
+    done = run_command([sys.executable, "prepare_movielens.py", "--zip", str(root / "ml-100k.zip"),
+                        "--no_download", "--data_dir", str(tmp_path)],
                 {**env, "PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_NO_INDEX": "1"})
     assert done.returncode != 0
     assert "has 1,500 ratings, expected 100,000" in done.stderr + done.stdout
@@ -51,15 +41,15 @@ def test_prepare_command_reports_wrong_size(workspace, tmp_path):
 
 def test_train_inference_spotlights(workspace):
     root, env = workspace
-    done = _run([sys.executable, "train_movielens.py", "--epochs", "4", "--eval_every", "2",
-                 "--device", "cpu"], env)
+    done = run_command([sys.executable, "train_movielens.py", "--epochs", "4", "--eval_every", "2",
+                        "--device", "cpu"], env)
     assert done.returncode == 0, done.stderr
     assert "validation RMSE" in done.stdout
     checkpoint = load_checkpoint(root / "models" / "movielens" / "deepset.pt")
     assert checkpoint["epoch"] == 4
 
     output = root / "inference" / "movielens_val_deepset.npz"
-    done = _run([sys.executable, "inference_movielens.py", "--output", str(output)], env)
+    done = run_command([sys.executable, "inference_movielens.py", "--output", str(output)], env)
     assert done.returncode == 0, done.stderr
     results = InferenceResults.load(output)
     n_test = 300  # the first fifth of 1,500 ratings
@@ -82,7 +72,7 @@ def test_train_inference_spotlights(workspace):
     assert results.metadata["genres"].shape == (n_test, len(GENRES))
     assert results.info["multi_hot"]["genres"] == list(GENRES)
 
-    done = _run(["bash", "spotlights_movielens.sh"],
+    done = run_command(["bash", "spotlights_movielens.sh"],
                 {**env, "NUM_STEPS": "40", "MIN_WEIGHT": "0.05", "DEVICE": "cpu"})
     assert done.returncode == 0, done.stderr
     spotlights = [SpotlightResults.load(root / "outputs" /
@@ -97,13 +87,13 @@ def test_train_inference_spotlights(workspace):
 
 def test_missing_inference_file_is_named(workspace, tmp_path):
     _, env = workspace
-    done = _run(["bash", "spotlights_movielens.sh"], {**env, "INFERENCE_DIR": str(tmp_path)})
+    done = run_command(["bash", "spotlights_movielens.sh"], {**env, "INFERENCE_DIR": str(tmp_path)})
     assert done.returncode == 1
     assert "movielens_val_deepset.npz not found; run the domain's inference script" in done.stderr
 
 
 def test_inference_without_data_says_what_to_do(tmp_path):
-    done = _run([sys.executable, str(ROOT / "inference_movielens.py")],
+    done = run_command([sys.executable, str(ROOT / "inference_movielens.py")],
                 {"DATA_DIR": str(tmp_path)}, cwd=tmp_path)
     assert done.returncode == 1
     assert "no MovieLens 100k folder here; run `python prepare_movielens.py`" in done.stderr

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,14 +11,12 @@ from torch.nn import functional as F
 
 from spotlight import InferenceResults, SpotlightResults
 from spotlight.nlp import best_spans, pretrained_folder, squad_features
-from tests.fixtures import squad_examples, text_tokenizer, write_tiny_text_domains
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _run(args, env, cwd=ROOT):
-    return subprocess.run(args, cwd=cwd, env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=600)
+from tests.fixtures import (
+    run_command,
+    squad_examples,
+    text_tokenizer,
+    write_tiny_text_domains,
+)
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +63,8 @@ def test_hub_cache_folder_is_resolved(workspace):
 def test_amazon_inference_and_spotlights(workspace):
     root, env = workspace
     output = root / "inference" / "amazon_train_sst.npz"
-    done = _run([sys.executable, "inference_amazon.py", "--batch_size", "16", "--limit", "30",
-                 "--output", str(output)], env)
+    done = run_command([sys.executable, "inference_amazon.py", "--batch_size", "16",
+                        "--limit", "30", "--output", str(output)], env)
     assert done.returncode == 0, done.stderr
     results = InferenceResults.load(output)
     assert results.embeddings.shape == (30, 32) and results.outputs.shape == (30, 2)
@@ -90,7 +85,7 @@ def test_amazon_inference_and_spotlights(workspace):
                                atol=1e-5)
     assert results.metadata["length"][5] == len(text)
 
-    done = _run(["bash", "spotlights_amazon.sh"], env)
+    done = run_command(["bash", "spotlights_amazon.sh"], env)
     assert done.returncode == 0, done.stderr
     for i in range(1, 6):
         SpotlightResults.load(root / "outputs" / f"amazon_train_sst_0.05_spherical_{i}.npz")
@@ -99,8 +94,8 @@ def test_amazon_inference_and_spotlights(workspace):
 def test_squad_inference_and_spotlights(workspace):
     root, env = workspace
     output = root / "inference" / "squad_val_bert_cls.npz"
-    done = _run([sys.executable, "inference_squad.py", "--batch_size", "4",
-                 "--output", str(output)], env)
+    done = run_command([sys.executable, "inference_squad.py", "--batch_size", "4",
+                        "--output", str(output)], env)
     assert done.returncode == 0, done.stderr
     assert "6 of 7 examples under 384 tokens" in done.stdout
     results = InferenceResults.load(output)
@@ -128,7 +123,7 @@ def test_squad_inference_and_spotlights(workspace):
                                atol=1e-5)
     assert set(results.metadata["title"]) == {"Whales", "Volcanoes", "Chess"}
 
-    done = _run(["bash", "spotlights_squad.sh"], {**env, "MIN_WEIGHT": "2"})
+    done = run_command(["bash", "spotlights_squad.sh"], {**env, "MIN_WEIGHT": "2"})
     assert done.returncode == 0, done.stderr
     first = SpotlightResults.load(root / "outputs" / "squad_val_bert_cls_0.05_spherical_1.npz")
     assert first.settings["barrier_scale"] == 10
@@ -140,12 +135,12 @@ def test_missing_column_and_model(workspace, tmp_path):
 
     DatasetDict({"train": Dataset.from_dict({"label": [0], "title": ["t"], "text": ["x"]})}
                 ).save_to_disk(str(tmp_path / "amazon"))
-    done = _run([sys.executable, "inference_amazon.py"], {**env, "DATA_DIR": str(tmp_path)})
+    done = run_command([sys.executable, "inference_amazon.py"], {**env, "DATA_DIR": str(tmp_path)})
     assert done.returncode == 1
     assert "the Amazon polarity dataset has no 'content' column" in done.stderr
-    done = _run([sys.executable, "inference_squad.py"], {**env, "MODEL_DIR": str(tmp_path)})
+    done = run_command([sys.executable, "inference_squad.py"], {**env, "MODEL_DIR": str(tmp_path)})
     assert done.returncode == 1
     assert "no squad model folder here" in done.stderr
-    done = _run([sys.executable, "inference_squad.py"], {**env, "DATA_DIR": str(tmp_path)})
+    done = run_command([sys.executable, "inference_squad.py"], {**env, "DATA_DIR": str(tmp_path)})
     assert done.returncode == 1
     assert "no saved SQuAD dataset here" in done.stderr

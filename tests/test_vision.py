@@ -4,9 +4,7 @@ X-ray) and their five-spotlight scripts."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,16 +16,17 @@ from spotlight import InferenceResults, SpotlightResults
 from spotlight.checkpoints import load_checkpoint
 from spotlight.errors import SpotlightError
 from spotlight.vision import FAIRFACE_RACES, FairFace, XrayCNN, fairface_model
-from tests.fixtures import write_tiny_fairface, write_tiny_imagenet, write_tiny_xray
+from tests.fixtures import (
+    ROOT,
+    run_command,
+    write_tiny_fairface,
+    write_tiny_imagenet,
+    write_tiny_xray,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 SPOTLIGHT_ENV = {"NUM_STEPS": "30", "MIN_WEIGHT": "0.1", "DEVICE": "cpu"}
 
 
-def _run(args, env, cwd=ROOT):
-    done = subprocess.run(args, cwd=cwd, env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=600)
-    return done
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +91,15 @@ def test_fairface_csv_errors(tmp_path):
 def test_fairface_train_resume_inference_spotlights(workspace):
     root, env = workspace
     common = ["--image_size", "32", "--batch_size", "8", "--workers", "0", "--device", "cpu"]
-    done = _run([sys.executable, "train_fairface.py", "--epochs", "1", *common], env)
+    done = run_command([sys.executable, "train_fairface.py", "--epochs", "1", *common], env)
     assert done.returncode == 0, done.stderr
     assert "validation by race" in done.stdout and "Southeast Asian" in done.stdout
     checkpoints = root / "models" / "fairface"
     assert load_checkpoint(checkpoints / "last.pt")["epoch"] == 1
     assert load_checkpoint(checkpoints / "best.pt")["epoch"] == 1
 
-    done = _run([sys.executable, "train_fairface.py", "--epochs", "2", "--resume", *common], env)
+    done = run_command([sys.executable, "train_fairface.py", "--epochs", "2", "--resume",
+                        *common], env)
     assert done.returncode == 0, done.stderr
     assert "resuming after epoch 1" in done.stdout
     last = load_checkpoint(checkpoints / "last.pt")
@@ -107,8 +107,8 @@ def test_fairface_train_resume_inference_spotlights(workspace):
     assert "Black" in last["history"][1]["validation"]
 
     output = root / "inference" / "fairface_val_resnet.npz"
-    done = _run([sys.executable, "inference_fairface.py", "--image_size", "32", "--workers", "0",
-                 "--output", str(output)], env)
+    done = run_command([sys.executable, "inference_fairface.py", "--image_size", "32",
+                        "--workers", "0", "--output", str(output)], env)
     assert done.returncode == 0, done.stderr
     results = InferenceResults.load(output)
     assert results.embeddings.shape == (21, 512) and results.outputs.shape == (21, 2)
@@ -119,7 +119,7 @@ def test_fairface_train_resume_inference_spotlights(workspace):
     assert results.metadata["race"].tolist() == [FAIRFACE_RACES[r] for r in dataset.race]
     assert set(results.metadata) >= {"race", "age", "gender", "file"}
 
-    done = _run(["bash", "spotlights_fairface.sh"], {**env, **SPOTLIGHT_ENV})
+    done = run_command(["bash", "spotlights_fairface.sh"], {**env, **SPOTLIGHT_ENV})
     _check_five_spotlights(done, root / "outputs", "fairface_val_resnet_0.02_spherical")
     assert "race" in done.stdout
 
@@ -129,10 +129,11 @@ def test_fairface_ddp_one_process_gloo(workspace, tmp_path):
     with socket.socket() as probe:  # a free port for the rendezvous
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    done = _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "1",
-                 "--master_addr", "127.0.0.1", "--master_port", str(port), "train_fairface.py",
-                 "--epochs", "1", "--image_size", "32", "--batch_size", "8", "--workers", "0",
-                 "--checkpoint_dir", str(tmp_path)], env)
+    done = run_command([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "1",
+                        "--master_addr", "127.0.0.1", "--master_port", str(port),
+                        "train_fairface.py", "--epochs", "1", "--image_size", "32",
+                        "--batch_size", "8", "--workers", "0", "--checkpoint_dir", str(tmp_path)],
+                       env)
     assert done.returncode == 0, done.stderr
     assert "1 process(es) on cpu" in done.stdout
     state = load_checkpoint(tmp_path / "last.pt")
@@ -142,13 +143,13 @@ def test_fairface_ddp_one_process_gloo(workspace, tmp_path):
 
 def test_xray_train_inference_spotlights(workspace):
     root, env = workspace
-    done = _run([sys.executable, "train_xray.py", "--epochs", "1", "--batch_size", "8",
-                 "--workers", "0", "--device", "cpu"], env)
+    done = run_command([sys.executable, "train_xray.py", "--epochs", "1", "--batch_size", "8",
+                        "--workers", "0", "--device", "cpu"], env)
     assert done.returncode == 0, done.stderr
     assert "PNEUMONIA" in done.stdout
     output = root / "inference" / "xray_train_resnet.npz"
-    done = _run([sys.executable, "inference_xray.py", "--workers", "0", "--output",
-                 str(output)], env)
+    done = run_command([sys.executable, "inference_xray.py", "--workers", "0", "--output",
+                        str(output)], env)
     assert done.returncode == 0, done.stderr
     results = InferenceResults.load(output)
     assert results.embeddings.shape == (12, 100)
@@ -157,7 +158,7 @@ def test_xray_train_inference_spotlights(workspace):
     _check_embedding_gives_outputs(results, model.classifier.weight.detach(),
                                    model.classifier.bias.detach())
     assert sorted(set(results.metadata["label_name"])) == ["NORMAL", "PNEUMONIA"]
-    done = _run(["bash", "spotlights_xray.sh"], {**env, **SPOTLIGHT_ENV})
+    done = run_command(["bash", "spotlights_xray.sh"], {**env, **SPOTLIGHT_ENV})
     _check_five_spotlights(done, root / "outputs", "xray_train_resnet_0.02_spherical")
 
 
@@ -171,8 +172,8 @@ def test_imagenet_inference_spotlights(workspace):
     model = resnet18(weights=None)
     torch.save(model.state_dict(), weights)
     output = root / "inference" / "imagenet_val_resnet.npz"
-    done = _run([sys.executable, "inference_imagenet.py", "--image_size", "64", "--workers", "0",
-                 "--output", str(output)], env)
+    done = run_command([sys.executable, "inference_imagenet.py", "--image_size", "64",
+                        "--workers", "0", "--output", str(output)], env)
     assert done.returncode == 0, done.stderr
     results = InferenceResults.load(output)
     assert results.embeddings.shape == (9, 512) and results.outputs.shape == (9, 1000)
@@ -180,7 +181,8 @@ def test_imagenet_inference_spotlights(workspace):
     assert results.metadata["wnid"].tolist() == ["n01440764"] * 3 + ["n01443537"] * 3 + [
         "n01484850"] * 3
     assert results.metadata["class_name"][0] == "tench"
-    done = _run(["bash", "spotlights_imagenet.sh"], {**env, **SPOTLIGHT_ENV, "MIN_WEIGHT": "2"})
+    done = run_command(["bash", "spotlights_imagenet.sh"],
+                       {**env, **SPOTLIGHT_ENV, "MIN_WEIGHT": "2"})
     spotlights = _check_five_spotlights(done, root / "outputs",
                                         "imagenet_val_resnet_0.02_spherical")
     assert all(s.settings["barrier_scale"] == 10 for s in spotlights)
@@ -194,17 +196,19 @@ def test_imagenet_inference_spotlights(workspace):
     ("train_xray.py", "no chest X-ray split folder here"),
 ])
 def test_wrong_data_dir(script, message, tmp_path):
-    done = _run([sys.executable, str(ROOT / script)], {"DATA_DIR": str(tmp_path)}, cwd=tmp_path)
+    done = run_command([sys.executable, str(ROOT / script)], {"DATA_DIR": str(tmp_path)},
+                       cwd=tmp_path)
     assert done.returncode == 1
     assert message in done.stderr
 
 
 def test_missing_checkpoint(workspace, tmp_path):
     _, env = workspace
-    done = _run([sys.executable, "inference_fairface.py", "--checkpoint", str(tmp_path / "x.pt")],
-                env)
+    done = run_command([sys.executable, "inference_fairface.py", "--checkpoint",
+                        str(tmp_path / "x.pt")], env)
     assert done.returncode == 1
     assert "x.pt: no checkpoint here; train one with train_fairface.py" in done.stderr
-    done = _run([sys.executable, "inference_imagenet.py"], {**env, "MODEL_DIR": str(tmp_path)})
+    done = run_command([sys.executable, "inference_imagenet.py"],
+                       {**env, "MODEL_DIR": str(tmp_path)})
     assert done.returncode == 1
     assert "resnet18.pth: no ResNet-18 weights here" in done.stderr
