@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from spotlight import run_spotlight, run_spotlights
+from spotlight import SpotlightError, run_spotlight
 from spotlight.planted import (
     SLICE_KINDS,
     auroc,
@@ -41,15 +41,25 @@ METHODS = ("spotlight (gaussian)", "spotlight (quadratic)", "spotlight (best of 
 
 def rank_all(found: dict[str, np.ndarray], steps: int, components: int,
              seed: int) -> dict[str, list[np.ndarray]]:
-    """Each method's ranking score(s) of the test examples; several = pick the best."""
+    """Each method's ranking score(s) of the test examples; several = pick the best; none =
+    the method failed (a spotlight whose kernel mass fell to zero)."""
     embeddings, losses = found["embeddings"], found["losses"]
     options = {"num_steps": steps, "progress": False, "device": "cpu", "seed": seed}
     size = 0.05
-    chained = run_spotlights(embeddings, losses, size, num_spotlights=5, **options)
-    quadratic = run_spotlight(embeddings, losses, size, kernel="quadratic", **options)
+    chained = []
+    for _ in range(5):
+        try:
+            chained.append(run_spotlight(embeddings, losses, size, past_weights=chained,
+                                         **options))
+        except SpotlightError:
+            break
+    try:
+        quadratic = [run_spotlight(embeddings, losses, size, kernel="quadratic", **options)]
+    except SpotlightError:
+        quadratic = []
     return {
-        "spotlight (gaussian)": [chained[0].weights],
-        "spotlight (quadratic)": [quadratic.weights],
+        "spotlight (gaussian)": [s.weights for s in chained[:1]],
+        "spotlight (quadratic)": [s.weights for s in quadratic],
         "spotlight (best of 5)": [s.weights for s in chained],
         f"GMM clusters ({components})": [cluster_scores(embeddings, losses, components, seed)],
         "example loss": [losses],
@@ -57,9 +67,13 @@ def rank_all(found: dict[str, np.ndarray], steps: int, components: int,
 
 
 def score(rankings: list[np.ndarray], relevant: np.ndarray) -> dict[str, float]:
-    """Metrics of the ranking with the best precision@10 among ``rankings``."""
+    """Metrics of the ranking with the best precision@10 among ``rankings``. A method that
+    failed scores as finding nothing: precision 0, AUROC 0.5."""
+    if not rankings:
+        return {"precision@10": 0.0, "precision@25": 0.0, "auroc": 0.5, "failed": True}
     rows = [{"precision@10": precision_at_k(r, relevant, 10),
-             "precision@25": precision_at_k(r, relevant, 25), "auroc": auroc(r, relevant)}
+             "precision@25": precision_at_k(r, relevant, 25), "auroc": auroc(r, relevant),
+             "failed": False}
             for r in rankings]
     return max(rows, key=lambda row: (row["precision@10"], row["precision@25"]))
 
@@ -69,7 +83,9 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     summary = grouped.agg(settings=("precision@10", "size"),
                           p10_mean=("precision@10", "mean"), p10_std=("precision@10", "std"),
                           p25_mean=("precision@25", "mean"), auroc_mean=("auroc", "mean"))
-    summary["share_p10_ge_0.8"] = grouped["precision@10"].apply(lambda p: float((p >= 0.8).mean()))
+    summary["share_p10_ge_0.8"] = grouped["precision@10"].apply(
+        lambda p: float((p >= 0.8).mean()))
+    summary["failed"] = grouped["failed"].sum().astype(int)
     return summary.round(3).reset_index()
 
 
