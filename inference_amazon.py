@@ -18,10 +18,9 @@ from torch.nn import functional as F
 
 from spotlight.device import resolve_device
 from spotlight.errors import SpotlightError
-from spotlight.inference import run_inference
+from spotlight.inference import run_inference, save_classifier_results
 from spotlight.nlp import load_model_and_tokenizer, load_saved_split
 from spotlight.paths import data_dir, model_dir
-from spotlight.results import InferenceResults
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--data_dir", type=Path, default=data_dir(), help="default: $DATA_DIR")
@@ -67,16 +66,11 @@ def step(model, indices, device):
 
 found = run_inference(model, batches(), model.classifier, device, step=step,
                       desc="Amazon reviews", total=-(-len(texts) // args.batch_size))
-results = InferenceResults(
-    embeddings=found["embeddings"], losses=found["losses"], outputs=found["outputs"],
-    labels=found["labels"],
-    metadata={"text": np.asarray(texts), "title": np.asarray(list(reviews["title"])),
-              "length": np.asarray([len(text) for text in texts]),
-              "index": found["indices"]},
+save_classifier_results(
+    found,
+    metadata={"text": np.asarray(texts)[found["indices"]],
+              "title": np.asarray(list(reviews["title"]))[found["indices"]],
+              "length": np.asarray([len(text) for text in texts])[found["indices"]]},
     info={"domain": "amazon", "split": args.split, "model": str(args.model_dir),
           "classes": ["negative", "positive"]},
-)
-path = results.save(args.output)
-accuracy = float((results.outputs.argmax(axis=1) == results.labels).mean())
-print(f"{path}: {len(results):,} reviews, mean loss {results.losses.mean():.4f}, "
-      f"accuracy {accuracy:.2%}")
+    output=args.output, noun="reviews")

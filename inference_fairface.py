@@ -17,9 +17,8 @@ from torch.utils.data import DataLoader
 from spotlight.checkpoints import load_checkpoint
 from spotlight.device import resolve_device
 from spotlight.errors import SpotlightError
-from spotlight.inference import run_inference
+from spotlight.inference import run_inference, save_classifier_results
 from spotlight.paths import data_dir, model_dir
-from spotlight.results import InferenceResults
 from spotlight.vision import (
     FAIRFACE_AGES,
     FAIRFACE_GENDERS,
@@ -52,20 +51,12 @@ model.to(device)
 loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers)
 found = run_inference(model, loader, model.fc, device, desc="FairFace validation")
 order = found["indices"]
-results = InferenceResults(
-    embeddings=found["embeddings"], losses=found["losses"], outputs=found["outputs"],
-    labels=found["labels"],
-    metadata={
-        "race": np.asarray(FAIRFACE_RACES)[dataset.race[order]],
-        "age": np.asarray(FAIRFACE_AGES)[dataset.age[order]],
-        "gender": np.asarray(FAIRFACE_GENDERS)[dataset.gender[order]],
-        "file": np.asarray(dataset.files)[order],
-        "index": order,
-    },
+save_classifier_results(
+    found,
+    metadata={"race": np.asarray(FAIRFACE_RACES)[dataset.race[order]],
+              "age": np.asarray(FAIRFACE_AGES)[dataset.age[order]],
+              "gender": np.asarray(FAIRFACE_GENDERS)[dataset.gender[order]],
+              "file": np.asarray(dataset.files)[order]},
     info={"domain": "fairface", "split": "val", "model": str(args.checkpoint),
           "classes": list(FAIRFACE_GENDERS), "data_dir": str(args.data_dir / "fairface")},
-)
-path = results.save(args.output)
-accuracy = float((results.outputs.argmax(axis=1) == results.labels).mean())
-print(f"{path}: {len(results):,} faces, mean loss {results.losses.mean():.4f}, "
-      f"accuracy {accuracy:.2%}")
+    output=args.output, noun="faces")

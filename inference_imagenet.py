@@ -18,9 +18,8 @@ from torch.utils.data import DataLoader
 
 from spotlight.device import resolve_device
 from spotlight.errors import SpotlightError
-from spotlight.inference import run_inference
+from spotlight.inference import run_inference, save_classifier_results
 from spotlight.paths import data_dir, model_dir
-from spotlight.results import InferenceResults
 from spotlight.vision import IndexedImageNet, imagenet_model, imagenet_transform
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -48,18 +47,11 @@ except (SpotlightError, RuntimeError) as error:
 model.to(device)
 loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers)
 found = run_inference(model, loader, model.fc, device, desc="ImageNet validation")
-order = found["indices"]
-results = InferenceResults(
-    embeddings=found["embeddings"], losses=found["losses"], outputs=found["outputs"],
-    labels=found["labels"],
+save_classifier_results(
+    found,
     metadata={"wnid": np.asarray(dataset.wnids)[found["labels"]],
               "class_name": np.asarray(dataset.class_names)[found["labels"]],
-              "file": np.asarray([str(path) for path in dataset.files])[order],
-              "index": order},
+              "file": np.asarray([str(path) for path in dataset.files])[found["indices"]]},
     info={"domain": "imagenet", "split": "val", "model": str(args.weights),
           "classes": list(dataset.class_names)},
-)
-path = results.save(args.output)
-accuracy = float((results.outputs.argmax(axis=1) == results.labels).mean())
-print(f"{path}: {len(results):,} images, mean loss {results.losses.mean():.4f}, "
-      f"top-1 accuracy {accuracy:.2%}")
+    output=args.output, noun="images")

@@ -17,9 +17,8 @@ from torch.utils.data import DataLoader
 from spotlight.checkpoints import load_checkpoint
 from spotlight.device import resolve_device
 from spotlight.errors import SpotlightError
-from spotlight.inference import run_inference
+from spotlight.inference import run_inference, save_classifier_results
 from spotlight.paths import data_dir, model_dir
-from spotlight.results import InferenceResults
 from spotlight.vision import XRAY_CLASSES, ChestXray, XrayCNN, xray_transform
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -44,17 +43,10 @@ except (SpotlightError, RuntimeError) as error:
 model.to(device)
 loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers)
 found = run_inference(model, loader, model.classifier, device, desc=f"X-ray {args.split}")
-order = found["indices"]
-results = InferenceResults(
-    embeddings=found["embeddings"], losses=found["losses"], outputs=found["outputs"],
-    labels=found["labels"],
+save_classifier_results(
+    found,
     metadata={"label_name": np.asarray(XRAY_CLASSES)[found["labels"]],
-              "file": np.asarray([str(path) for path in dataset.files])[order],
-              "index": order},
+              "file": np.asarray([str(path) for path in dataset.files])[found["indices"]]},
     info={"domain": "xray", "split": args.split, "model": str(args.checkpoint),
           "classes": list(XRAY_CLASSES)},
-)
-path = results.save(args.output)
-accuracy = float((results.outputs.argmax(axis=1) == results.labels).mean())
-print(f"{path}: {len(results):,} images, mean loss {results.losses.mean():.4f}, "
-      f"accuracy {accuracy:.2%}")
+    output=args.output, noun="images")

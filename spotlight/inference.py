@@ -76,3 +76,19 @@ def run_inference(
             parts["labels"].append(torch.as_tensor(labels).cpu().numpy())
             parts["indices"].append(torch.as_tensor(indices).cpu().numpy())
     return {key: np.concatenate(values) for key, values in parts.items()}
+
+
+def save_classifier_results(found: dict[str, np.ndarray], metadata: dict[str, Any],
+                            info: dict[str, Any], output, noun: str):
+    """Save a classifier's inference (run_inference's arrays, each example's dataset
+    position as metadata 'index', and ``metadata`` in the same order) and print one line."""
+    from spotlight.results import InferenceResults
+
+    results = InferenceResults(
+        embeddings=found["embeddings"], losses=found["losses"], outputs=found["outputs"],
+        labels=found["labels"], metadata={**metadata, "index": found["indices"]}, info=info)
+    path = results.save(output)
+    accuracy = float((results.outputs.argmax(axis=1) == results.labels).mean())
+    print(f"{path}: {len(results):,} {noun}, mean loss {results.losses.mean():.4f}, "
+          f"accuracy {accuracy:.2%}")
+    return results
