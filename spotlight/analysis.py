@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from spotlight.errors import SpotlightError
+from spotlight.results import InferenceResults, SpotlightResults
 
 
 def _normalised(weights: np.ndarray, n: int) -> np.ndarray:
@@ -178,13 +180,13 @@ def summarize_spotlight(weights: np.ndarray, losses: np.ndarray,
 # --------------------------------------------------------------------------- loading
 
 
+@dataclass
 class DomainResults:
     """A domain's inference results and its spotlights, loaded for a notebook section."""
 
-    def __init__(self, name: str, inference, spotlights: list) -> None:
-        self.name = name
-        self.inference = inference
-        self.spotlights = spotlights
+    name: str
+    inference: InferenceResults
+    spotlights: list[SpotlightResults]
 
     @property
     def metadata(self) -> dict[str, np.ndarray]:
@@ -196,8 +198,6 @@ def load_domain(name: str, results_dir, outputs_dir, inference_stem: str,
     """Load ``results_dir/inference_stem.npz`` and ``outputs_dir/spotlight_stem_{1..count}.npz``;
     if any is missing or unreadable, print one line saying what and return None."""
     from pathlib import Path
-
-    from spotlight.results import InferenceResults, SpotlightResults
 
     inference_path = Path(results_dir) / f"{inference_stem}.npz"
     spotlight_paths = [Path(outputs_dir) / f"{spotlight_stem}_{i}.npz"
