@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
 from spotlight import run_spotlight
 from spotlight.reference import run_reference_spotlight
+from spotlight.results import top_examples
 from spotlight.synthetic import make_planted_clusters
 
 
@@ -60,7 +60,7 @@ def main() -> None:
         reference_step = (time.perf_counter() - start) / args.steps
 
         ours_top = set(ours.top_examples(k).tolist())
-        reference_top = set(np.argsort(-reference["weights"], kind="stable")[:k].tolist())
+        reference_top = set(top_examples(reference["weights"], k).tolist())
         objective_gap = abs(ours.history["objective"][-1] - reference["objective"][-1])
         full_run = ""
         if args.full_run:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from spotlight.errors import SpotlightError
-from spotlight.results import InferenceResults, SpotlightResults
+from spotlight.results import InferenceResults, SpotlightResults, top_examples
 
 
 def _normalised(weights: np.ndarray, n: int) -> np.ndarray:
@@ -26,11 +26,6 @@ def _normalised(weights: np.ndarray, n: int) -> np.ndarray:
     if not total > 0:
         raise SpotlightError("weights must have a positive sum")
     return weights / total
-
-
-def top_examples(weights: np.ndarray, k: int = 10) -> np.ndarray:
-    """Indices of the k highest-weighted examples, highest first (ties by index)."""
-    return np.argsort(-np.asarray(weights), kind="stable")[:k]
 
 
 def effective_size(weights: np.ndarray) -> float:

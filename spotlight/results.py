@@ -80,6 +80,11 @@ def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
         raise SpotlightError(f"{path}: not a readable .npz {what} file ({error})") from None
 
 
+def top_examples(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest-scored examples, highest first (ties broken by index)."""
+    return np.argsort(-np.asarray(scores), kind="stable")[:k]
+
+
 def _require(arrays: dict[str, np.ndarray], key: str, path: Path, what: str) -> np.ndarray:
     if key not in arrays:
         raise SpotlightError(
@@ -239,7 +244,7 @@ class SpotlightResults:
 
     def top_examples(self, k: int) -> np.ndarray:
         """Indices of the k highest-weighted examples, highest first."""
-        return np.argsort(-self.weights, kind="stable")[:k]
+        return top_examples(self.weights, k)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write atomically to ``path`` (.npz)."""

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spotlight.results import top_examples
+
 
 @dataclass
 class PlantedData:
@@ -62,5 +64,4 @@ def _split(total: int, parts: int) -> list[int]:
 
 def precision_at_k(scores: np.ndarray, relevant: np.ndarray, k: int) -> float:
     """Share of the k highest-scored examples that are relevant (ties broken by index)."""
-    top = np.argsort(-np.asarray(scores), kind="stable")[:k]
-    return float(np.asarray(relevant)[top].mean())
+    return float(np.asarray(relevant)[top_examples(scores, k)].mean())
